@@ -156,6 +156,8 @@ struct config {
 	unsigned callout_max_wait_s;		/* CalloutMaxWait; 0: auto */
 	unsigned callout_background_timeout_s;	/* CalloutBackgroundTimeout */
 	unsigned callout_max_hosts;		/* CalloutMaxHosts */
+	unsigned callout_port;			/* CalloutPort */
+	unsigned dns_timeout_s;			/* DNSTimeout */
 	char *callout_helo;	/* CalloutHelo; the FQDN found when empty */
 	struct config_sources callout_source;	/* CalloutSource */
 	char *callout_mail_from; /* CalloutMailFrom: "a@b", "" for <> */
