@@ -502,3 +502,17 @@ reply_for_header(const reply_policy *pol, reply_header_outcome outcome,
 		break;
 	}
 }
+
+void
+reply_for_syntax(const reply_policy *pol, reply *reply_r)
+{
+	reply_policy defaults;
+
+	if (pol == NULL) {
+		reply_policy_init(&defaults);
+		pol = &defaults;
+	}
+	/* Exim: a malformed sender fails verification outright */
+	reply_start(reply_r, REPLY_REJECT, "550", "5.1.7");
+	reply_finish(reply_r, pol, RT_FAILED);
+}

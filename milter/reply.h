@@ -115,6 +115,10 @@ const char *reply_kind_name(reply_kind k);
 void reply_for_sender(const reply_policy *pol, const cv_address *addr,
 		      const cv_result *r, reply *reply_r);
 
+/* The reply to a RCPT whose envelope sender the MTA accepted but that
+ * does not parse: 550 5.1.7 Sender verify failed, as Exim gives. */
+void reply_for_syntax(const reply_policy *pol, reply *reply_r);
+
 /* The reply at end of header for a header_sender outcome. */
 void reply_for_header(const reply_policy *pol, reply_header_outcome outcome,
 		      reply *reply_r);
