@@ -175,6 +175,13 @@ addr_prescan(addr_ctx *ctx)
 		if (c < 0x20 || c == 0x7f)
 			return addr_fail(ctx, "control character in address");
 		n = idna_utf8_len(ctx->s + i, ctx->len - i, &cp);
+		if (n == 0 && ctx->header) {
+			/* Raw 8-bit display names (Latin-1 and the like)
+			 * are common in real mail: tolerated here, and
+			 * refused only inside an address (addr_utf8_ok). */
+			i++;
+			continue;
+		}
 		if (n == 0)
 			return addr_fail(ctx, "invalid UTF-8 byte sequence");
 		if (cp >= 0x80 && cp < 0xa0)	/* C1 controls */
@@ -182,6 +189,23 @@ addr_prescan(addr_ctx *ctx)
 		i += n;
 	}
 	return 0;
+}
+
+/* Is s valid UTF-8 without C1 controls?  For the local part and domain
+ * of a header address, where addr_prescan() let 8-bit bytes through. */
+static bool
+addr_utf8_ok(const char *s)
+{
+	size_t len = strlen(s), i = 0, n;
+	uint32_t cp;
+
+	while (i < len) {
+		n = idna_utf8_len((const unsigned char *)s + i, len - i, &cp);
+		if (n == 0 || (cp >= 0x80 && cp < 0xa0))
+			return false;
+		i += n;
+	}
+	return true;
 }
 
 /* Skip whitespace and (nested) comments with their quoted pairs. */
@@ -771,6 +795,9 @@ cv_header_parse(const char *text, size_t len, cv_address *addrs_r,
 			return addr_fail(&ctx, "too many addresses in header");
 		if (addr_finish(&ctx, &p, &addrs_r[count]) < 0)
 			return -1;
+		if (!addr_utf8_ok(addrs_r[count].local) ||
+		    !addr_utf8_ok(addrs_r[count].domain))
+			return addr_fail(&ctx, "invalid UTF-8 byte sequence");
 		count++;
 		if (addr_header_separator(&ctx, &in_group) < 0)
 			return -1;

@@ -293,10 +293,17 @@ static const tcase cases[] = {
 	{H("\"Jo\tDoe\" <a@x.example>"), OK, "a@x.example", 0, NULL},
 	{H("a@x.example (\x01)"), ERR, "control character in address", 0,
 	 NULL},
-	{H("J\xfcrgen <j@example.de>"), ERR, "invalid UTF-8 byte sequence", 0,
-	 NULL},
-	{H("a@x.example (\xe2\x82)"), ERR, "invalid UTF-8 byte sequence", 0,
-	 NULL},
+	/* raw 8-bit (Latin-1) display names and comments are tolerated,
+	 * as real mail carries them; inside the address they are not */
+	{H("J\xfcrgen <j@example.de>"), OK, "j@example.de", 0, NULL},
+	{H("a@x.example (\xe2\x82)"), OK, "a@x.example", 0, NULL},
+	{H("\"M\xfcller, J\" <j@example.de>"), OK, "j@example.de", 0, NULL},
+	{H("J\xfcrgen <j\xfc@example.de>"), ERR,
+	 "invalid UTF-8 byte sequence", 0, NULL},
+	{H("j@exampl\xe9.de"), ERR, "invalid UTF-8 byte sequence", 0, NULL},
+	{H("J\xfcrgen <\xc2\x85@example.de>"), ERR,
+	 "control character in address", 0, NULL},
+	{P("<j\xfc@example.de>"), ERR, "invalid UTF-8 byte sequence", 0, NULL},
 };
 
 /* Flags of one address as F_* bits. */
