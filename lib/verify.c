@@ -186,6 +186,13 @@ greet(probe *pr)
 
 	st = smtp_read_reply(pr->conn,
 	    step_deadline(pr, pr->p->command_timeout_ms), &rep);
+	if (st == SMTP_EOF || (st == SMTP_IOERR && errno == ECONNRESET)) {
+		/* closed before the banner: a connection failure */
+		set_outcome(pr, CV_UNKNOWN, CV_CLASS_CONNECT,
+		    "Remote host closed connection in response to initial "
+		    "connection");
+		return HOST_NEXT;
+	}
 	if (st != SMTP_OK)
 		return no_reply(pr, st, "initial connection");
 	if (rep.code / 100 != 2) {
@@ -516,7 +523,8 @@ call_host(probe *pr)
 	/* QUIT only where the dialog is in step; after a timeout or
 	 * garbage the connection is just closed (as Exim does). */
 	if (pr->r->class_ == CV_CLASS_TIMEOUT ||
-	    pr->r->class_ == CV_CLASS_PROTOCOL)
+	    pr->r->class_ == CV_CLASS_PROTOCOL ||
+	    pr->r->class_ == CV_CLASS_CONNECT)
 		smtp_close(&pr->conn);
 	else
 		smtp_quit_close(&pr->conn);
@@ -606,8 +614,11 @@ walk(probe *pr, const cv_hostlist *hosts)
 				set_outcome(pr, CV_UNKNOWN, CV_CLASS_TIMEOUT,
 				    "deadline reached before the callout");
 			}
-			util_appendf(pr->r->message, sizeof(pr->r->message),
-			    " (deadline reached)");
+			if (strstr(pr->r->message, "(deadline reached)") ==
+			    NULL)
+				util_appendf(pr->r->message,
+				    sizeof(pr->r->message),
+				    " (deadline reached)");
 			break;
 		}
 		pr->host = &hosts->hosts[i];
