@@ -256,6 +256,12 @@ typedef struct cv_result {
 typedef int cv_connect_fn(void *ctx, const struct sockaddr *sa,
 			  socklen_t salen);
 
+/* Host gate: asked before each host is called (acquire true) and after
+ * (acquire false, only when the acquire returned true).  An acquire that
+ * returns false skips the host as "unknown, held back by a limit"
+ * (CV_CLASS_LIMIT).  The probe engine uses it for per-MX caps. */
+typedef bool cv_gate_fn(void *ctx, const cv_host *host, bool acquire);
+
 typedef struct cv_params {
 	const char *helo;		/* EHLO/HELO argument (required) */
 	const char *mail_from;		/* NULL or "" for MAIL FROM:<> */
@@ -274,6 +280,8 @@ typedef struct cv_params {
 	void *trace_ctx;
 	cv_connect_fn *connect;		/* NULL: the real connect */
 	void *connect_ctx;
+	cv_gate_fn *gate;		/* NULL: no per-host limit */
+	void *gate_ctx;
 } cv_params;
 
 /* Fill p with the defaults above (helo and resolver stay NULL). */
@@ -286,6 +294,135 @@ void cv_params_init(cv_params *p);
  */
 cv_verdict cv_verify(const cv_params *p, const cv_address *addr,
 		     int64_t deadline, cv_result *result_r);
+
+/* ------------------------------------------------------------------ */
+/* The verdict cache (cache.c, cache_lmdb.c)                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Two levels: an in-memory LRU of bounded size in front of an optional
+ * persistent store (LMDB today, Redis later), behind one interface.
+ * Times are Unix seconds from the cache's clock (a hook, so tests move
+ * time without sleeping).  A cache that cannot be opened, read or
+ * written degrades to "no answer": it never makes a verdict up.
+ */
+typedef struct cv_cache cv_cache;
+
+typedef struct cv_cache_params {
+	const char *lmdb_path;		/* NULL or "": memory only */
+	size_t memory_entries;		/* LRU size, default 10000 */
+	unsigned positive_ttl_s;	/* verified address, default 24h */
+	unsigned negative_ttl_s;	/* failed address, default 2h */
+	unsigned unknown_ttl_s;		/* unknown address, default 5m */
+	unsigned domain_positive_ttl_s;	/* default 7d */
+	unsigned domain_negative_ttl_s;	/* default 3h */
+	int64_t (*clock)(void);		/* NULL: time(NULL) */
+	/* problems (cannot open, write, corrupt) are reported here */
+	void (*warn)(void *ctx, const char *msg);
+	void *warn_ctx;
+} cv_cache_params;
+
+/* What the cache knows of one address. */
+typedef enum cv_cache_hit {
+	CV_CACHE_MISS = 0,	/* nothing usable: probe */
+	CV_CACHE_HIT,		/* *result_r holds the answer */
+	CV_CACHE_HIT_REFRESH,	/* answer, but older than half its life:
+				 * serve it and probe again in the background */
+} cv_cache_hit;
+
+void cv_cache_params_init(cv_cache_params *p);
+/* Never NULL but for memory exhaustion: a store that cannot be opened
+ * leaves a memory-only cache and a warning. */
+cv_cache *cv_cache_new(const cv_cache_params *p);
+void cv_cache_free(cv_cache **cache_p);
+
+/*
+ * Look addr up, probed with MAIL FROM mail_from (NULL or "" for <>; a
+ * non-null probe sender has keys of its own).  Domain records come
+ * first (refuses the null sender: failed; accepts random local parts:
+ * verified catch-all), then the address record.  A hit fills *result_r
+ * with cached set.
+ */
+cv_cache_hit cv_cache_lookup(cv_cache *cache, const cv_address *addr,
+			     const char *mail_from, cv_result *result_r);
+
+/*
+ * Store the result of a probe: the address record (a failed or unknown
+ * result never overwrites a verified record that has not expired) and
+ * the domain facts it shows (catch-all, null sender refused, postmaster
+ * refused).
+ */
+void cv_cache_store(cv_cache *cache, const cv_address *addr,
+		    const char *mail_from, const cv_result *result);
+
+/* Remove the records of an address ("local@domain") or of a domain and
+ * all its addresses.  Returns the number removed, -1 on error. */
+long cv_cache_purge(cv_cache *cache, const char *key);
+
+typedef struct cv_cache_stats {
+	uint64_t hits, misses, stores, errors;
+	size_t memory_entries;		/* in the LRU now */
+	size_t store_entries;		/* in the persistent store */
+	size_t store_bytes;		/* its map size in use */
+} cv_cache_stats;
+
+void cv_cache_get_stats(cv_cache *cache, cv_cache_stats *stats_r);
+
+/* Print every record for key (address or domain), one per line, for
+ * "callout cache show".  Returns the number printed, -1 on error. */
+long cv_cache_show(cv_cache *cache, const char *key,
+		   void (*print)(void *ctx, const char *line), void *ctx);
+
+/* ------------------------------------------------------------------ */
+/* The probe engine (engine.c)                                         */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A bounded pool of worker threads that run callouts, so that the
+ * threads of a caller (libmilter's) only wait.  One probe per address at
+ * a time, however many callers ask; a caller whose deadline passes gets
+ * "unknown, in progress" while the probe goes on under its own budget
+ * and stores its result in the cache.  Limits protect remote servers:
+ * per-domain and per-MX-address concurrency, a per-domain rate.
+ */
+typedef struct cv_engine cv_engine;
+
+typedef struct cv_engine_params {
+	unsigned workers;		/* threads, default 16 */
+	unsigned queue_size;		/* waiting probes, default 256 */
+	unsigned background_timeout_ms;	/* a probe's own budget, 5 min */
+	unsigned domain_concurrency;	/* probes per domain, default 4 */
+	unsigned mx_concurrency;	/* connections per MX address, 8 */
+	unsigned domain_rate_per_minute; /* new probes per domain, 0: none */
+	cv_cache *cache;		/* NULL: no cache (not owned) */
+	/* events worth a log line (queue full, limit hit, cache trouble) */
+	void (*log)(void *ctx, const char *msg);
+	void *log_ctx;
+} cv_engine_params;
+
+void cv_engine_params_init(cv_engine_params *p);
+cv_engine *cv_engine_new(const cv_engine_params *p, char *error_r,
+			 size_t error_size);
+/* Stop the workers (probes in flight are abandoned) and free. */
+void cv_engine_free(cv_engine **engine_p);
+
+/*
+ * Answer for addr by deadline: from the cache, or by joining the probe
+ * already running for it, or by starting one with the callout
+ * parameters p (copied; p->resolver must outlive the engine's use).
+ * A full queue or a limit answers unknown at once (class CV_CLASS_LIMIT).
+ */
+cv_verdict cv_engine_verify(cv_engine *engine, const cv_params *p,
+			    const cv_address *addr, int64_t deadline,
+			    cv_result *result_r);
+
+typedef struct cv_engine_stats {
+	uint64_t requests, cache_hits, joined, probes, timeouts_waiting;
+	uint64_t queue_full, limited;
+	unsigned running, queued;
+} cv_engine_stats;
+
+void cv_engine_get_stats(cv_engine *engine, cv_engine_stats *stats_r);
 
 /* Short lower-case names for logs: "verified", "rcpt", "nxdomain", ... */
 const char *cv_verdict_name(cv_verdict v);

@@ -601,6 +601,7 @@ static void
 walk(probe *pr, const cv_hostlist *hosts)
 {
 	size_t i;
+	bool decided;
 
 	for (i = 0; i < hosts->count; i++) {
 		if (pr->r->hosts_tried >= pr->p->max_hosts) {
@@ -622,8 +623,18 @@ walk(probe *pr, const cv_hostlist *hosts)
 			break;
 		}
 		pr->host = &hosts->hosts[i];
+		if (pr->p->gate != NULL &&
+		    !pr->p->gate(pr->p->gate_ctx, pr->host, true)) {
+			set_outcome(pr, CV_UNKNOWN, CV_CLASS_LIMIT,
+			    "held back: too many connections to this host");
+			trace_note(pr->p, "%s", pr->r->message);
+			continue;
+		}
 		pr->r->hosts_tried++;
-		if (call_host(pr) == HOST_DECIDED)
+		decided = call_host(pr) == HOST_DECIDED;
+		if (pr->p->gate != NULL)
+			(void)pr->p->gate(pr->p->gate_ctx, pr->host, false);
+		if (decided)
 			return;
 	}
 }
