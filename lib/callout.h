@@ -282,6 +282,15 @@ typedef struct cv_params {
 	void *connect_ctx;
 	cv_gate_fn *gate;		/* NULL: no per-host limit */
 	void *gate_ctx;
+	/* Lifetime hook for the probe engine, which keeps a copy of these
+	 * parameters while a probe runs: called with take true when a
+	 * probe starts to depend on the pointers above (resolver,
+	 * allow_networks, connect_ctx) and with take false when it is
+	 * done with them.  A caller that reloads its resolver counts
+	 * references here.  NULL: the caller keeps them alive until the
+	 * engine is freed.  cv_verify() does not call it. */
+	void (*hold)(void *ctx, bool take);
+	void *hold_ctx;
 } cv_params;
 
 /* Fill p with the defaults above (helo and resolver stay NULL). */
