@@ -141,7 +141,7 @@ static const struct config_key keys[] = {
 	 .reload = true, .offset = OFF(callout_max_wait_s), .min = 1,
 	 .max = HOUR, .auto_ok = true,
 	 .help = "longest wait for a verdict in the MTA's time; auto: 25s under Postfix, else 8s"},
-	DURATION("CalloutBackgroundTimeout", "5m", true,
+	DURATION("CalloutBackgroundTimeout", "5m", false,
 		 callout_background_timeout_s, 10, HOUR,
 		 "a probe's own budget, going on after the MTA stopped waiting"),
 	INT("CalloutMaxHosts", "5", true, callout_max_hosts, 1, CV_HOSTS_MAX,

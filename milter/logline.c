@@ -371,3 +371,50 @@ logline_header(char *buf, size_t size, const logline_session *s,
 		return 0;
 	return logline_write(buf, size, header_body, &c, cached, elapsed_ms);
 }
+
+/* ------------------------------------------------------------------ */
+/* SPF                                                                 */
+/* ------------------------------------------------------------------ */
+
+typedef struct spf_ctx {
+	const logline_session *s;
+	const char *result;
+	const char *detail;
+	const char *action;
+} spf_ctx;
+
+static void
+spf_body(logbuf *b, const void *ctxp)
+{
+	const spf_ctx *c = ctxp;
+	const char *sender = str_or_empty(c->s != NULL ? c->s->sender : NULL);
+
+	logbuf_session(b, c->s);
+	logbuf_add(b, "SPF ");
+	logbuf_add(b, c->result);
+	logbuf_add(b, " for <");
+	if (sender[0] == '\0' && c->s != NULL && c->s->helo != NULL &&
+	    c->s->helo[0] != '\0') {
+		logbuf_add(b, "postmaster@");
+		logbuf_add(b, c->s->helo);
+	} else {
+		logbuf_add(b, sender);
+	}
+	logbuf_add(b, ">");
+	if (c->detail != NULL && c->detail[0] != '\0') {
+		logbuf_add(b, ": ");
+		logbuf_add(b, c->detail);
+	}
+	logbuf_add(b, " -> ");
+	logbuf_add(b, c->action);
+}
+
+size_t
+logline_spf(char *buf, size_t size, const logline_session *s,
+	    const char *result, const char *detail, const char *action,
+	    int64_t elapsed_ms)
+{
+	spf_ctx c = { s, str_or_empty(result), detail, str_or_empty(action) };
+
+	return logline_write(buf, size, spf_body, &c, false, elapsed_ms);
+}

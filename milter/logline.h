@@ -99,4 +99,17 @@ size_t logline_header(char *buf, size_t size, const logline_session *s,
 		      const logline_syntax *syn, bool cached,
 		      int64_t elapsed_ms);
 
+/*
+ * The SPF check of the envelope sender (s->sender; the HELO name when it
+ * is the null sender):
+ *   SPF <result> for <S>: <detail> -> <action>
+ * e.g. "SPF fail for <a@example.com>: Not authorised -> reject".
+ * result and action are the names of spf.h (spf_result_name(),
+ * spf_action_name()); detail (the domain's explanation or our problem
+ * text) and its ": " are left out when empty.
+ */
+size_t logline_spf(char *buf, size_t size, const logline_session *s,
+		   const char *result, const char *detail, const char *action,
+		   int64_t elapsed_ms);
+
 #endif /* CM_LOGLINE_H */

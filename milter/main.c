@@ -7,7 +7,11 @@
  * Start-up order: load the configuration (-n stops here), open the log,
  * go to the background unless -f, write the pid file, open the milter
  * socket (as root, so it may live in /run), set its owner and mode, then
- * give up root for the configured user and group.
+ * give up root for the configured user and group, then make the verdict
+ * cache (Cache; as that user, so that the LMDB file is its own) and the
+ * probe engine.  Both are made once: their keys (Cache, Cache*, Workers,
+ * QueueSize, CalloutBackgroundTimeout, DomainConcurrency, MXConcurrency,
+ * DomainRatePerMinute) take effect at the next start, not on SIGHUP.
  *
  * Signals: libmilter's smfi_main() runs its own signal thread that takes
  * SIGHUP as "stop".  So smfi_main() runs in a thread of its own and the
@@ -43,6 +47,7 @@
 #include "log.h"
 #include "runtime.h"
 #include "session.h"
+#include "spf.h"
 
 #define EXIT_USAGE	64
 #define EXIT_CONFIG	78
@@ -51,6 +56,9 @@
 
 static const char *conf_path;
 static bool conf_given;
+static cv_cache *cache;
+static cv_engine *engine;
+static spf_pool *spf_helpers;
 
 static void
 usage(FILE *fp)
@@ -225,7 +233,9 @@ graceful_stop(pthread_t milter)
 {
 	int waited;
 
-	(void)smfi_stop();
+	/* libmilter stops serving open connections once smfi_stop() is
+	 * called: drain first (new sessions get 451), then stop. */
+	session_drain();
 	for (waited = 0; waited < STOP_GRACE_S * 10; waited++) {
 		if (session_count() == 0)
 			break;
@@ -234,7 +244,80 @@ graceful_stop(pthread_t milter)
 	if (session_count() != 0)
 		log_msg(LOG_WARNING, "stopping with %u sessions still open",
 		    session_count());
+	(void)smfi_stop();
 	(void)pthread_detach(milter);
+}
+
+static void
+cache_warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_msg(LOG_WARNING, "%s", msg);
+}
+
+static void
+engine_event(void *ctx, const char *msg)
+{
+	(void)ctx;
+	log_msg(LOG_NOTICE, "%s", msg);
+}
+
+/* The verdict cache and the probe engine, once for the process life. */
+static int
+engine_start(const struct config *cfg)
+{
+	cv_cache_params cp;
+	cv_engine_params ep;
+	char err[256];
+
+	cv_cache_params_init(&cp);
+	if (cfg->cache.kind == CONFIG_CACHE_LMDB)
+		cp.lmdb_path = cfg->cache.path;
+	else if (cfg->cache.kind == CONFIG_CACHE_REDIS)
+		log_msg(LOG_WARNING, "Cache: redis is not supported yet, "
+		    "using memory only");	/* XXX until the Redis store */
+	cp.memory_entries = cfg->cache_memory_entries;
+	cp.positive_ttl_s = cfg->cache_positive_ttl_s;
+	cp.negative_ttl_s = cfg->cache_negative_ttl_s;
+	cp.unknown_ttl_s = cfg->cache_unknown_ttl_s;
+	cp.domain_positive_ttl_s = cfg->cache_domain_positive_ttl_s;
+	cp.domain_negative_ttl_s = cfg->cache_domain_negative_ttl_s;
+	cp.warn = cache_warn;
+	cache = cv_cache_new(&cp);
+	if (cache == NULL) {
+		log_msg(LOG_ERR, "cannot make the cache: out of memory");
+		return -1;
+	}
+	cv_engine_params_init(&ep);
+	ep.workers = cfg->workers;
+	ep.queue_size = cfg->queue_size;
+	ep.background_timeout_ms = cfg->callout_background_timeout_s * 1000;
+	ep.domain_concurrency = cfg->domain_concurrency;
+	ep.mx_concurrency = cfg->mx_concurrency;
+	ep.domain_rate_per_minute = cfg->domain_rate_per_minute;
+	ep.cache = cache;
+	ep.log = engine_event;
+	engine = cv_engine_new(&ep, err, sizeof(err));
+	if (engine == NULL) {
+		log_msg(LOG_ERR, "cannot start the probe engine: %s", err);
+		cv_cache_free(&cache);
+		return -1;
+	}
+	runtime_set_engine(engine);
+	return 0;
+}
+
+/* After the last session: stop the workers, then close the cache.  With
+ * sessions still open (the grace ran out) both stay: a session may still
+ * be inside the engine, and the process is about to end anyway. */
+static void
+engine_stop(void)
+{
+	if (session_count() != 0)
+		return;
+	runtime_set_engine(NULL);
+	cv_engine_free(&engine);
+	cv_cache_free(&cache);
 }
 
 /* Open the socket and become the configured user. */
@@ -275,6 +358,18 @@ run(const struct config *cfg, bool foreground, const sigset_t *set)
 	if (write_pidfile(cfg->pid_file) != 0 || setup_socket(cfg) != 0)
 		return 1;
 	(void)signal(SIGPIPE, SIG_IGN);
+	if (engine_start(cfg) != 0)
+		return 1;
+	/* SPF helpers are started once, as the unprivileged user; a
+	 * reload that turns SPF on needs a restart (logged by reload) */
+	if (cfg->spf) {
+		spf_helpers = spf_pool_start(cfg, err, sizeof(err));
+		if (spf_helpers == NULL) {
+			log_msg(LOG_ERR, "cannot start SPF helpers: %s", err);
+			return 1;
+		}
+		session_set_spf(spf_helpers);
+	}
 	if (runtime_install(config_ref(cfg), err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return 1;
@@ -295,6 +390,11 @@ run(const struct config *cfg, bool foreground, const sigset_t *set)
 		log_msg(LOG_INFO, "signal %d: stopping", sig);
 	graceful_stop(milter);
 	runtime_shutdown();
+	engine_stop();
+	if (session_count() == 0) {
+		session_set_spf(NULL);
+		spf_pool_stop(&spf_helpers);
+	}
 	if (cfg->pid_file != NULL && *cfg->pid_file != '\0')
 		(void)unlink(cfg->pid_file);
 	return atomic_load(&milter_rc) == MI_SUCCESS ? 0 : 1;

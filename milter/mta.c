@@ -35,6 +35,12 @@ mta_addheader(SMFICTX *ctx, const char *name, const char *value)
 	return smfi_addheader(ctx, unconst(name), unconst(value));
 }
 
+int
+mta_insheader(SMFICTX *ctx, int index, const char *name, const char *value)
+{
+	return smfi_insheader(ctx, index, unconst(name), unconst(value));
+}
+
 sfsistat
 mta_reply(SMFICTX *ctx, reply *rep)
 {

@@ -14,6 +14,8 @@
 const char *mta_getsymval(SMFICTX *ctx, const char *name);
 void mta_setsymlist(SMFICTX *ctx, int stage, const char *macros);
 int mta_addheader(SMFICTX *ctx, const char *name, const char *value);
+int mta_insheader(SMFICTX *ctx, int index, const char *name,
+		  const char *value);
 
 /* Hand rep (up to REPLY_LINES_MAX lines) to the MTA; returns the
  * SMFIS_REJECT or SMFIS_TEMPFAIL that goes with it. */

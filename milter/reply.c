@@ -516,3 +516,48 @@ reply_for_syntax(const reply_policy *pol, reply *reply_r)
 	reply_start(reply_r, REPLY_REJECT, "550", "5.1.7");
 	reply_finish(reply_r, pol, RT_FAILED);
 }
+
+/* ------------------------------------------------------------------ */
+/* SPF                                                                 */
+/* ------------------------------------------------------------------ */
+
+#define SPF_TEXT_FAILED	"SPF validation failed"
+#define SPF_TEXT_DEFER	"Temporary SPF validation error"
+
+void
+reply_for_spf(const reply_policy *pol, reply_action action,
+	      const char *explanation, reply *reply_r)
+{
+	reply_policy defaults;
+	line_buf lb;
+
+	if (pol == NULL) {
+		reply_policy_init(&defaults);
+		pol = &defaults;
+	}
+	switch (action) {
+	case REPLY_REJECT:
+		reply_start(reply_r, REPLY_REJECT, "550", "5.7.23");
+		if (explanation != NULL && explanation[0] != '\0' &&
+		    reply_line_open(reply_r, &lb))
+			(void)line_add(&lb, explanation, strlen(explanation),
+			    true);
+		reply_add(reply_r, NULL, SPF_TEXT_FAILED, NULL);
+		(void)snprintf(reply_r->reason, sizeof(reply_r->reason), "%s",
+		    SPF_TEXT_FAILED);
+		break;
+	case REPLY_TEMPFAIL:
+		if (pol->defer_ok) {
+			reply_continue(reply_r);
+			break;
+		}
+		reply_start(reply_r, REPLY_TEMPFAIL, "451", "4.4.3");
+		reply_add(reply_r, NULL, SPF_TEXT_DEFER, NULL);
+		(void)snprintf(reply_r->reason, sizeof(reply_r->reason), "%s",
+		    SPF_TEXT_DEFER);
+		break;
+	default:
+		reply_continue(reply_r);
+		break;
+	}
+}

@@ -123,4 +123,17 @@ void reply_for_syntax(const reply_policy *pol, reply *reply_r);
 void reply_for_header(const reply_policy *pol, reply_header_outcome outcome,
 		      reply *reply_r);
 
+/*
+ * The reply to an SPF check's decision (spf.h: spf_reply_action()):
+ *   REPLY_REJECT    550 5.7.23 with the domain's explanation as a line
+ *                   of its own where it gave one (remote text: cut at a
+ *                   byte outside printable ASCII), then "SPF validation
+ *                   failed" (RFC 7372)
+ *   REPLY_TEMPFAIL  451 4.4.3 Temporary SPF validation error, or continue
+ *                   under DeferOK
+ *   REPLY_CONTINUE  continue
+ */
+void reply_for_spf(const reply_policy *pol, reply_action action,
+		   const char *explanation, reply *reply_r);
+
 #endif /* CM_REPLY_H */

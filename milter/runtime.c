@@ -1,7 +1,8 @@
 /*
  * runtime.c - the current runtime pointer and its swap.  A mutex guards
  * only the pointer and the taking of a reference; building a runtime
- * (resolver, verifier) happens outside it.
+ * (resolver, verifier) happens outside it.  Every runtime's verifier
+ * sends its callouts to the one probe engine set at start-up.
  */
 #include "config.h"
 
@@ -14,6 +15,13 @@
 static pthread_mutex_t current_lock = PTHREAD_MUTEX_INITIALIZER;
 static runtime *current;
 static unsigned generations;
+static cv_engine *engine;
+
+void
+runtime_set_engine(cv_engine *e)
+{
+	engine = e;
+}
 
 int
 runtime_install(const struct config *cfg, char *error_r, size_t error_size)
@@ -25,7 +33,7 @@ runtime_install(const struct config *cfg, char *error_r, size_t error_size)
 		config_unref(&cfg);
 		return -1;
 	}
-	rt->v = verifier_new(cfg, error_r, error_size);
+	rt->v = verifier_new(cfg, engine, error_r, error_size);
 	if (rt->v == NULL) {
 		config_unref(&cfg);
 		free(rt);

@@ -21,6 +21,10 @@ typedef struct runtime {
 	unsigned generation;	/* 1 for the first, +1 per reload */
 } runtime;
 
+/* The probe engine of the runtimes installed from now on (NULL: none,
+ * callouts on the session's thread); it must outlive them. */
+void runtime_set_engine(cv_engine *engine);
+
 /* Make cfg (the caller's reference is taken over) the current runtime.
  * Returns 0, or -1 with a reason (the old runtime stays). */
 int runtime_install(const struct config *cfg, char *error_r,

@@ -33,6 +33,7 @@
 #include "reply.h"
 #include "runtime.h"
 #include "session.h"
+#include "spf.h"
 
 /* How the envelope sender is to be handled in this transaction. */
 typedef enum sender_state {
@@ -55,6 +56,7 @@ typedef struct session {
 	char sender_text[CV_PATH_MAX + 1];	/* as given, for logs */
 	cv_address sender;
 	sender_state sender_state;
+	bool sender_probed;		/* sender_result is a verifier's */
 	enum config_verify sender_how;
 	bool header_skip;		/* exemptions cover header_sender */
 	cv_result sender_result;
@@ -63,12 +65,28 @@ typedef struct session {
 	size_t nheaders;
 	bool headers_dropped;
 	hs_header headers[HSENDER_HEADERS_MAX];
+	bool spf_done;			/* spf holds this transaction's */
+	spf_answer spf;
 	char tag_sender[256];		/* tag mode: what would have been */
 	char tag_header[256];
 	reply work;			/* scratch for the header reply */
 } session;
 
 static atomic_uint open_sessions;
+static atomic_bool draining;	/* stopping: no new sessions */
+static spf_pool *spf_helpers;	/* set once at start-up, or NULL */
+
+void
+session_set_spf(spf_pool *pool)
+{
+	spf_helpers = pool;
+}
+
+void
+session_drain(void)
+{
+	atomic_store(&draining, true);
+}
 
 unsigned
 session_count(void)
@@ -143,8 +161,10 @@ reset_transaction(session *s)
 	s->sender_text[0] = '\0';
 	memset(&s->sender, 0, sizeof(s->sender));
 	s->sender_state = SENDER_SKIP;
+	s->sender_probed = false;
 	s->header_skip = false;
 	s->rcpts_checked = 0;
+	s->spf_done = false;
 	s->tag_sender[0] = '\0';
 	s->tag_header[0] = '\0';
 }
@@ -203,6 +223,12 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 
 	if (s == NULL)
 		return internal_error(ctx, "out of memory at connect");
+	if (atomic_load(&draining)) {
+		/* stopping: the MTA retries, nothing is lost */
+		free(s);
+		log_msg(LOG_INFO, "stopping: new session refused (451)");
+		return mta_tempfail(ctx);
+	}
 	s->rt = runtime_get();
 	if (s->rt == NULL) {
 		free(s);
@@ -274,6 +300,55 @@ sender_exempt(SMFICTX *ctx, const session *s, const char **why_r)
 	return false;
 }
 
+/*
+ * SPF at MAIL FROM (issue 6): pass may make the callout needless, fail
+ * may reject, temperror defers; the reply is applied per recipient at
+ * RCPT like a callout verdict, so exempt recipients and tag mode work
+ * the same way.
+ */
+static void
+spf_decide(session *s)
+{
+	const struct config *cfg = cfg_of(s);
+	int64_t deadline = deadline_of(s);
+	int64_t spf_deadline = cv_now_ms() + (int64_t)cfg->spf_timeout_s * 1000;
+	logline_session ls;
+	char line[LOGLINE_MAX];
+	spf_action act;
+
+	(void)spf_check(spf_helpers, s->client_ip, s->helo, &s->sender,
+	    spf_deadline < deadline ? spf_deadline : deadline, &s->spf);
+	s->spf_done = true;
+	act = spf_policy(cfg, s->spf.result);
+	logsession(s, &ls);
+	(void)logline_spf(line, sizeof(line), &ls,
+	    spf_result_name(s->spf.result), s->spf.result == SPFR_FAIL ?
+	    s->spf.explanation : s->spf.problem, spf_action_name(act),
+	    s->spf.elapsed_ms);
+	log_msg(LOG_INFO, "%s", line);
+	switch (act) {
+	case SPF_ACTION_SKIP:
+		s->sender_state = SENDER_SKIP;
+		break;
+	case SPF_ACTION_REJECT:
+	case SPF_ACTION_DEFER:
+		reply_for_spf(&cfg->reply, spf_reply_action(act),
+		    s->spf.explanation, &s->sender_reply);
+		if (s->sender_reply.action == REPLY_CONTINUE)
+			break;	/* DeferOK: let the callout decide */
+		memset(&s->sender_result, 0, sizeof(s->sender_result));
+		s->sender_result.verdict = act == SPF_ACTION_REJECT ?
+		    CV_FAILED : CV_UNKNOWN;
+		s->sender_state = SENDER_DONE;
+		(void)snprintf(s->tag_sender, sizeof(s->tag_sender),
+		    "%s (%.200s)", cv_verdict_name(s->sender_result.verdict),
+		    s->sender_reply.reason);
+		break;
+	case SPF_ACTION_VERIFY:
+		break;
+	}
+}
+
 static sfsistat
 cb_envfrom(SMFICTX *ctx, char **argv)
 {
@@ -316,6 +391,8 @@ cb_envfrom(SMFICTX *ctx, char **argv)
 		    exempt_why);
 		return SMFIS_ACCEPT;
 	}
+	if (s->sender_state == SENDER_TODO && cfg->spf && spf_helpers != NULL)
+		spf_decide(s);
 	if (s->sender_state == SENDER_SKIP &&
 	    cfg->header_sender_verify == CONFIG_VERIFY_OFF)
 		return SMFIS_ACCEPT;
@@ -338,6 +415,7 @@ sender_decide(session *s)
 	}
 	(void)verifier_verify(s->rt->v, &s->sender, s->sender_how,
 	    deadline_of(s), &s->sender_result);
+	s->sender_probed = true;
 	reply_for_sender(&cfg->reply, &s->sender, &s->sender_result,
 	    &s->sender_reply);
 	logsession(s, &ls);
@@ -453,11 +531,11 @@ header_verify(void *arg, const cv_address *addr, cv_result *r)
 	reply *rep = &s->work;
 
 	/* the envelope sender, already verified the same way: reuse */
-	if (s->sender_state == SENDER_DONE && s->sender_how ==
-	    cfg->header_sender_verify && strcmp(addr->address,
-	    s->sender.address) == 0) {
+	if (s->sender_probed && s->sender_how == cfg->header_sender_verify &&
+	    strcmp(addr->address, s->sender.address) == 0) {
 		*r = s->sender_result;
-		return r->verdict;
+		return s->sender_reply.action == REPLY_CONTINUE ?
+		    CV_VERIFIED : r->verdict;
 	}
 	(void)verifier_verify(s->rt->v, addr, cfg->header_sender_verify,
 	    hc->deadline, r);
@@ -465,7 +543,10 @@ header_verify(void *arg, const cv_address *addr, cv_result *r)
 	logsession(s, &ls);
 	(void)logline_verify(line, sizeof(line), &ls, addr, r, rep->action);
 	log_msg(LOG_INFO, "%s", line);
-	return r->verdict;
+	/* What the policy accepts for an envelope sender (ProbeRefused
+	 * accept, NullSenderRefused accept, DeferOK) it accepts for a
+	 * header sender too: the candidate counts as verified. */
+	return rep->action == REPLY_CONTINUE ? CV_VERIFIED : r->verdict;
 }
 
 static reply_header_outcome
@@ -541,7 +622,16 @@ cb_eoh(SMFICTX *ctx)
 	return mta_reply(ctx, &s->work);
 }
 
-/* Tag mode: say what enforce mode would have done. */
+static void
+tag_append_spf(char *value, size_t size, spf_result r)
+{
+	size_t len = strlen(value);
+
+	(void)snprintf(value + len, size - len, "; spf=%s",
+	    spf_result_name(r));
+}
+
+/* Received-SPF, and in tag mode what enforce mode would have done. */
 static sfsistat
 cb_eom(SMFICTX *ctx)
 {
@@ -550,12 +640,21 @@ cb_eom(SMFICTX *ctx)
 
 	if (s == NULL)
 		return internal_error(ctx, "lost session at end of message");
+	refresh_qid(s, ctx);
+	/* RFC 7208 section 9.1: at the top, above our own Received: */
+	if (s->spf_done && cfg_of(s)->add_received_spf &&
+	    mta_insheader(ctx, 0, "Received-SPF", s->spf.received_spf) !=
+	    MI_SUCCESS)
+		log_msg(LOG_WARNING, "%s could not add Received-SPF", s->qid);
 	if (cfg_of(s)->mode != CONFIG_MODE_TAG ||
-	    (s->tag_sender[0] == '\0' && s->tag_header[0] == '\0'))
+	    (s->tag_sender[0] == '\0' && s->tag_header[0] == '\0' &&
+	    !s->spf_done))
 		return SMFIS_CONTINUE;
 	(void)snprintf(value, sizeof(value), "sender=%s; header_sender=%s",
 	    s->tag_sender[0] != '\0' ? s->tag_sender : "none",
 	    s->tag_header[0] != '\0' ? s->tag_header : "none");
+	if (s->spf_done)
+		tag_append_spf(value, sizeof(value), s->spf.result);
 	if (mta_addheader(ctx, "X-Callout-Verify", value) != MI_SUCCESS)
 		log_msg(LOG_WARNING, "%s could not add X-Callout-Verify",
 		    s->qid);

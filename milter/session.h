@@ -11,6 +11,14 @@
 /* The filter description to hand to smfi_register(). */
 struct smfiDesc *session_filter(void);
 
+struct spf_pool;
+
+/* The SPF helper pool sessions use (NULL: no SPF); set at start-up. */
+void session_set_spf(struct spf_pool *pool);
+
+/* Stopping: refuse new sessions with a 451, let open ones finish. */
+void session_drain(void);
+
 /* Sessions open right now (connect seen, close not yet). */
 unsigned session_count(void);
 

@@ -3,11 +3,22 @@
  * command: turns a configuration snapshot into libcallout parameters
  * and runs a check for one address.
  *
+ * With a probe engine (the daemon), callouts go through it: the calling
+ * thread looks up the cache and waits, a worker probes.  Without one
+ * (the callout command), the callout runs on the calling thread.
+ *
+ * Lifetime: a verifier is reference counted.  Its owner (a runtime, or
+ * the callout command) holds one reference; each probe of the engine
+ * holds one more through the cv_params hold hook for as long as it runs,
+ * so a reload that drops the old runtime never frees a resolver or an
+ * allow-list a background probe still uses.  The last reference frees.
+ *
  * It never rejects on its own trouble: a resolver that cannot be made
  * or an out-of-memory condition is an unknown result, not a failure.
  */
 #include "config.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,13 +26,38 @@
 #include "verifier.h"
 
 struct verifier {
+	atomic_uint refs;		/* owner + running probes */
 	const struct config *cfg;	/* our reference */
 	cv_resolver *resolver;
+	cv_engine *engine;		/* NULL: callouts on this thread */
 	cv_params params;
 };
 
+static void
+verifier_unref(verifier *v)
+{
+	if (atomic_fetch_sub(&v->refs, 1) != 1)
+		return;
+	cv_resolver_free(&v->resolver);
+	config_unref(&v->cfg);
+	free(v);
+}
+
+/* The hold hook: a probe of the engine starts or ends with our params. */
+static void
+verifier_hold(void *ctx, bool take)
+{
+	verifier *v = ctx;
+
+	if (take)
+		atomic_fetch_add(&v->refs, 1);
+	else
+		verifier_unref(v);
+}
+
 verifier *
-verifier_new(const struct config *cfg, char *error_r, size_t error_size)
+verifier_new(const struct config *cfg, cv_engine *engine, char *error_r,
+	     size_t error_size)
 {
 	verifier *v = calloc(1, sizeof(*v));
 	const struct config_sources *src = &cfg->callout_source;
@@ -37,7 +73,9 @@ verifier_new(const struct config *cfg, char *error_r, size_t error_size)
 		free(v);
 		return NULL;
 	}
+	atomic_init(&v->refs, 1);
 	v->cfg = config_ref(cfg);
+	v->engine = engine;
 	cv_params_init(&v->params);
 	v->params.helo = cfg->callout_helo;
 	v->params.mail_from = cfg->callout_mail_from;
@@ -53,6 +91,8 @@ verifier_new(const struct config *cfg, char *error_r, size_t error_size)
 	if (src->v6.ss_family == AF_INET6)
 		v->params.source6 = (const struct sockaddr *)&src->v6;
 	v->params.resolver = v->resolver;
+	v->params.hold = verifier_hold;
+	v->params.hold_ctx = v;
 	return v;
 }
 
@@ -63,10 +103,8 @@ verifier_free(verifier **v_p)
 
 	if (v == NULL)
 		return;
-	cv_resolver_free(&v->resolver);
-	config_unref(&v->cfg);
-	free(v);
 	*v_p = NULL;
+	verifier_unref(v);
 }
 
 void
@@ -120,6 +158,9 @@ verifier_verify(verifier *v, const cv_address *addr, enum config_verify how,
 	case CONFIG_VERIFY_DOMAIN:
 		return verify_domain(v, addr, deadline, result_r);
 	case CONFIG_VERIFY_CALLOUT:
+		if (v->engine != NULL)
+			return cv_engine_verify(v->engine, &v->params, addr,
+			    deadline, result_r);
 		return cv_verify(&v->params, addr, deadline, result_r);
 	case CONFIG_VERIFY_OFF:
 		break;

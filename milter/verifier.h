@@ -3,10 +3,12 @@
  * which the daemon and the callout command ask whether a sender exists.
  *
  * A verifier is built from a configuration snapshot (callout parameters,
- * resolver, allow-list of networks) and holds a reference to it.  Today
- * it runs the callout on the calling thread, bounded by the deadline;
- * the probe engine (worker pool, one probe per address, cache) serves
- * this same interface, so callers do not change when it slots in.
+ * resolver, allow-list of networks) and holds a reference to it.  With a
+ * probe engine (the daemon) callouts go through the engine (worker pool,
+ * one probe per address, cache), and the calling thread only waits, at
+ * most until its deadline; without one (the callout command) the
+ * callout runs on the calling thread.  Probes of the engine keep the
+ * verifier alive until they end (it is reference counted).
  */
 #ifndef CM_VERIFIER_H
 #define CM_VERIFIER_H
@@ -18,11 +20,13 @@
 
 typedef struct verifier verifier;
 
-/* Build a verifier for cfg.  Returns NULL with a reason in error_r. */
-verifier *verifier_new(const struct config *cfg, char *error_r,
-		       size_t error_size);
+/* Build a verifier for cfg; engine (not owned, may be NULL) must
+ * outlive it.  Returns NULL with a reason in error_r. */
+verifier *verifier_new(const struct config *cfg, cv_engine *engine,
+		       char *error_r, size_t error_size);
 
-/* Free it and set *v_p to NULL; NULL is fine. */
+/* Drop the owner's reference and set *v_p to NULL; NULL is fine.  The
+ * verifier is freed when the last probe using it ends. */
 void verifier_free(verifier **v_p);
 
 /* Send the transcript (DNS answers, SMTP lines) to fn; for callout -v. */
