@@ -199,7 +199,7 @@ static const struct config_key keys[] = {
 	BOOL("AddReceivedSPF", "yes", true, add_received_spf,
 	     "add a Received-SPF header"),
 	INT("SPFHelpers", "2", false, spf_helpers, 1, 64,
-	    "threads that run SPF checks"),
+	    "unprivileged helper processes that run SPF checks"),
 	DURATION("SPFTimeout", "5s", true, spf_timeout_s, 1, MINUTE,
 		 "time limit of one SPF check"),
 

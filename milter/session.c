@@ -530,6 +530,17 @@ header_verify(void *arg, const cv_address *addr, cv_result *r)
 	char line[LOGLINE_MAX];
 	reply *rep = &s->work;
 
+	/* the envelope sender, vouched for by SPF (pass under SPFPass
+	 * skip): no callout for it here either */
+	if (s->spf_done && s->spf.result == SPFR_PASS &&
+	    spf_policy(cfg, SPFR_PASS) == SPF_ACTION_SKIP &&
+	    strcmp(addr->address, s->sender.address) == 0) {
+		memset(r, 0, sizeof(*r));
+		r->verdict = CV_VERIFIED;
+		(void)snprintf(r->message, sizeof(r->message),
+		    "SPF pass for the envelope sender");
+		return CV_VERIFIED;
+	}
 	/* the envelope sender, already verified the same way: reuse */
 	if (s->sender_probed && s->sender_how == cfg->header_sender_verify &&
 	    strcmp(addr->address, s->sender.address) == 0) {
