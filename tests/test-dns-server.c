@@ -157,10 +157,12 @@ udp_bind(int family, int *fd_r)
 			 ((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
+/* The text is per thread: check_threads() compares it from four
+ * threads at once. */
 static const char *
 hosts_str(const cv_hostlist *l)
 {
-	static char s[4096];
+	static _Thread_local char s[4096];
 
 	s[0] = '\0';
 	for (size_t i = 0; i < l->count; i++) {
