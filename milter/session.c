@@ -46,7 +46,6 @@ typedef enum sender_state {
 typedef struct session {
 	runtime *rt;
 	bool postfix;			/* the MTA said so in {v} */
-	bool client_exempt;
 	char client_ip[CV_IPSTR_MAX];
 	char client_name[CV_DOMAIN_MAX + 1];
 	char helo[CV_DOMAIN_MAX + 1];
@@ -58,7 +57,6 @@ typedef struct session {
 	sender_state sender_state;
 	bool sender_probed;		/* sender_result is a verifier's */
 	enum config_verify sender_how;
-	bool header_skip;		/* exemptions cover header_sender */
 	cv_result sender_result;
 	reply sender_reply;
 	unsigned rcpts_checked;		/* non-exempt recipients accepted */
@@ -162,7 +160,6 @@ reset_transaction(session *s)
 	memset(&s->sender, 0, sizeof(s->sender));
 	s->sender_state = SENDER_SKIP;
 	s->sender_probed = false;
-	s->header_skip = false;
 	s->rcpts_checked = 0;
 	s->spf_done = false;
 	s->tag_sender[0] = '\0';
@@ -247,14 +244,12 @@ cb_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *hostaddr)
 		return SMFIS_ACCEPT;
 	if (!client_address(hostaddr, s->client_ip, sizeof(s->client_ip))) {
 		/* a local submission, not a network client */
-		s->client_exempt = true;
 		return SMFIS_ACCEPT;
 	}
 	if (lists_match_host(cfg_of(s)->exempt_hosts, hostaddr) ||
 	    (s->client_name[0] != '\0' &&
 	    lists_match_hostname(cfg_of(s)->exempt_host_names,
 	    s->client_name))) {
-		s->client_exempt = true;
 		log_msg(LOG_DEBUG, "H=%s [%s] exempt client",
 		    s->client_name, s->client_ip);
 		return SMFIS_ACCEPT;
