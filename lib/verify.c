@@ -279,8 +279,9 @@ judge_mail(probe *pr, const smtp_reply *rep, host_outcome *out_r)
 
 /*
  * MAIL FROM and RCPT TO for one recipient, pipelined when the server
- * offers it.  On return *mail_ok_r says whether MAIL was accepted; when
- * it was, *rcpt_r holds the RCPT reply.
+ * offers it.  Returns with the outcome set (and *decided_r when it is
+ * final) when MAIL was refused or a reply could not be had; else with
+ * the class still CV_CLASS_NONE and *rcpt_r holding the RCPT reply.
  */
 static host_outcome
 transaction(probe *pr, const char *rcpt_cmd, bool *decided_r,
@@ -303,13 +304,14 @@ transaction(probe *pr, const char *rcpt_cmd, bool *decided_r,
 			    pr->p->command_timeout_ms), &mail);
 		if (st != SMTP_OK)
 			return no_reply(pr, st, pr->mail_cmd);
-		/* The RCPT reply comes even when MAIL was refused. */
-		st = smtp_read_reply(pr->conn,
-		    step_deadline(pr, pr->p->command_timeout_ms), rcpt_r);
+		/* A refused MAIL decides now: the RCPT reply that follows
+		 * it is left unread (QUIT discards it), not waited for. */
 		if (!judge_mail(pr, &mail, &out)) {
 			*decided_r = out == HOST_DECIDED;
 			return out;
 		}
+		st = smtp_read_reply(pr->conn,
+		    step_deadline(pr, pr->p->command_timeout_ms), rcpt_r);
 		if (st != SMTP_OK)
 			return no_reply(pr, st, rcpt_cmd);
 	} else {

@@ -28,6 +28,11 @@ co_host 7 'mail <> 550 5.1.8 we do not accept bounces'
 co_host 8 'pipelining
 mail <> 550 5.1.8 we do not accept bounces
 rcpt 250 2.1.5 would be fine'
+# pipelined too, but the RCPT that follows the refused MAIL is never
+# answered: the refusal must decide at once, not after a command timeout
+co_host 50 'pipelining
+mail <> 550 5.1.8 we do not accept bounces
+rcpt none'
 co_host 9 'mail 530 5.7.0 Must issue a STARTTLS command first'
 co_host 10 'mail 550 5.7.1 Sender blocked by policy'
 # banner 554 on the first MX; the second MX (11) must not be called
@@ -87,6 +92,7 @@ co_start
 co_conf random 'CalloutRandom yes'
 co_conf postmaster 'CalloutPostmaster yes'
 co_conf maxhosts2 'CalloutMaxHosts 2'
+co_conf slowcmd 'CalloutTimeout 5s'
 
 # ------------------------------------------------------ outcome table
 co_begin "RCPT 250"
@@ -139,6 +145,14 @@ co_expect "failed (null-sender-refused)" 1 127.0.0.8 "$(co_want "$EHLO" \
 	"$MAIL" 'RCPT TO:<user@d8.test>' QUIT)"
 tl_like "$CO_MSG" 'MAIL FROM:<>.*550 5\.1\.8 we do not accept bounces$' \
 	"$CO_NAME: message is the MAIL reply"
+co_end
+
+co_begin "MAIL FROM:<> 550, pipelined, RCPT never answered"
+co_run -c "$T/slowcmd.conf" user@d50.test
+co_expect "failed (null-sender-refused)" 1 127.0.0.50 "$(co_want "$EHLO" \
+	"$MAIL" 'RCPT TO:<user@d50.test>' QUIT)"
+tl_ok "$CO_NAME: decided at once, not after the 5 s command timeout" \
+	test "$CO_MS" -lt 2500
 co_end
 
 co_begin "MAIL 530"
