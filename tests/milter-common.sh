@@ -345,7 +345,7 @@ mt_pre() {
 # mt_pre_out SENDER [MAILRESULT]: its output when nothing is decided yet.
 mt_pre_out() {
 	mt_want "connect client.example 192.0.2.7 -> continue" \
-		"helo client.example -> continue" \
+		"helo client.example -> sent" \
 		"mail <$1> -> ${2:-continue}"
 }
 

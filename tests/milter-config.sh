@@ -81,7 +81,7 @@ session NEW1 new@ok.test new@example.net >"$T/scenario"
 mt_run
 mt_expect "after SIGHUP a new session follows the new config (tag)" \
 	"$(mt_want "connect client.example 192.0.2.7 -> continue" \
-		"helo client.example -> continue" \
+		"helo client.example -> sent" \
 		"mail <new@ok.test> -> continue" \
 		"rcpt <new@example.net> -> continue" "quit -> sent")" \
 	"$(fail_log NEW1 new@ok.test
@@ -92,7 +92,7 @@ bg_wait "$old_pid"
 tl_is "$BG_STATUS" 0 "the old session's client ran to its end"
 tl_is "$(cat "$T/old.out")" \
 	"$(mt_want "connect client.example 192.0.2.7 -> continue" \
-		"helo client.example -> continue" \
+		"helo client.example -> sent" \
 		"mail <old@ok.test> -> continue" \
 		"rcpt <old@example.net> -> reply 550"
 	fail_block old@ok.test
@@ -111,7 +111,7 @@ session LST1 bad@ok.test user@example.net >"$T/scenario"
 mt_run
 mt_expect "SIGHUP reads file: lists again" \
 	"$(mt_want "connect client.example 192.0.2.7 -> continue" \
-		"helo client.example -> continue" \
+		"helo client.example -> sent" \
 		"mail <bad@ok.test> -> accept" \
 		"rcpt <user@example.net> -> skipped (message accepted)" \
 		"quit -> sent")" \
@@ -126,7 +126,7 @@ session BRK1 bad@ok.test user@example.net >"$T/scenario"
 mt_run
 mt_expect "after a failed reload the old config is in force" \
 	"$(mt_want "connect client.example 192.0.2.7 -> continue" \
-		"helo client.example -> continue" \
+		"helo client.example -> sent" \
 		"mail <bad@ok.test> -> accept" \
 		"rcpt <user@example.net> -> skipped (message accepted)" \
 		"quit -> sent")" \
@@ -163,7 +163,7 @@ touch "$T/term.go"
 bg_wait "$term_pid"
 tl_is "$(cat "$T/term.out")" \
 	"$(mt_want "connect client.example 192.0.2.7 -> continue" \
-		"helo client.example -> continue" \
+		"helo client.example -> sent" \
 		"mail <trm@ok.test> -> continue" \
 		"rcpt <user@example.net> -> reply 550"
 	fail_block trm@ok.test

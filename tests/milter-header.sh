@@ -35,7 +35,7 @@ message_out() {
 	mt_pre_out "$ENV"
 	echo "rcpt <user@example.net> -> continue"
 	for h in "$@"; do
-		echo "header $h -> continue"
+		echo "header $h -> sent"
 	done
 	echo "eoh -> $mo_eoh"
 	[ -z "$mo_reply" ] || echo "  $mo_reply"
@@ -78,8 +78,8 @@ mt_expect "a valid Reply-To rescues an invalid From" \
 	"$(mt_pre_out "$ENV"
 	mt_want "rcpt <user@example.net> -> continue" \
 		"data -> skipped (not wanted)" \
-		"header From: bad1@ok.test -> continue" \
-		"header Reply-To: Good Two <good2@ok.test> -> continue" \
+		"header From: bad1@ok.test -> sent" \
+		"header Reply-To: Good Two <good2@ok.test> -> sent" \
 		"eoh -> continue" "eom -> continue" "quit -> sent")" \
 	"$(mt_ok_log "$ENV"; mt_ok_log good2@ok.test)" 2
 
@@ -151,7 +151,7 @@ mt_run
 mt_expect "a message only to postmaster@: no header check" \
 	"$(mt_pre_out bad8@ok.test
 	mt_want "rcpt <postmaster@example.net> -> continue" \
-		"header From: bad9@ok.test -> continue" "eoh -> continue" \
+		"header From: bad9@ok.test -> sent" "eoh -> continue" \
 		"eom -> continue" "quit -> sent")" "" 0
 
 # HeaderSenderVerify off: From: is not looked at
@@ -175,7 +175,7 @@ for s in policy@ok.test x@nullsender.test; do
 	mt_run
 	tl_is "$MT_OUT" "$(mt_pre_out "$s"
 		mt_want "rcpt <user@example.net> -> continue" \
-			"header From: $s -> continue" "eoh -> continue" \
+			"header From: $s -> sent" "eoh -> continue" \
 			"eom -> continue" "quit -> sent")" \
 		"the accept policy of the envelope holds for From: <$s>"
 done

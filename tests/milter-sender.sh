@@ -46,7 +46,7 @@ mt_daemon base
 mt_want negotiate quit >"$T/scenario"
 mt_run
 mt_expect "negotiation: actions, protocol steps, macro lists" \
-	"$(mt_want "negotiate -> version 6 actions 0x101 protocol 0x710" \
+	"$(mt_want "negotiate -> version 6 actions 0x101 protocol 0x2790" \
 		"  macros stage 0: v j {daemon_name}" \
 		"  macros stage 2: i {auth_authen}" "  macros stage 3: i" \
 		"  macros stage 5: i" "  macros stage 6: i" "quit -> sent")" ""
@@ -163,7 +163,7 @@ mt_expect "null sender <>: no probe" \
 mt_run
 mt_expect "a cached failure; no queue id, no PTR name" \
 	"$(mt_want "connect unknown 192.0.2.7 -> continue" \
-		"helo helo.example -> continue" "mail <bad@ok.test> -> continue" \
+		"helo helo.example -> sent" "mail <bad@ok.test> -> continue" \
 		"rcpt <user@example.net> -> reply 550" \
 		"  550-5.1.7 Verification failed for <bad@ok.test>" \
 		"  550-5.1.7 Previous (cached) callout verification failure" \
@@ -241,7 +241,7 @@ exempt_client 192.0.2.9 mx.trusted.example
 mt_run
 mt_expect "IPv6 client outside ExemptHosts, not *.trusted.example" \
 	"$(mt_want "connect trusted.example 2001:db8:2::25 -> continue" \
-		"helo trusted.example -> continue" \
+		"helo trusted.example -> sent" \
 		"mail <bad3@ok.test> -> continue" \
 		"rcpt <user@example.net> -> reply 550"
 	fail_block bad3@ok.test
@@ -392,8 +392,8 @@ mt_run
 mt_expect "Mode tag: never rejects, says why in X-Callout-Verify" \
 	"$(mt_pre_out bad8@ok.test
 	mt_want "rcpt <user@example.net> -> continue" \
-		"header From: Good <good2@ok.test> -> continue" \
-		"header Subject: hello -> continue" "eoh -> continue" \
+		"header From: Good <good2@ok.test> -> sent" \
+		"header Subject: hello -> sent" "eoh -> continue" \
 		"eom -> continue" \
 		"  add header X-Callout-Verify: sender=failed (Sender verify failed); header_sender=verified (accepted)" \
 		"quit -> sent")" \
@@ -410,7 +410,7 @@ mt_run
 mt_expect "Mode tag: a header_sender failure" \
 	"$(mt_pre_out good3@ok.test
 	mt_want "rcpt <user@example.net> -> continue" \
-		"header From: bad9@ok.test -> continue" "eoh -> continue" \
+		"header From: bad9@ok.test -> sent" "eoh -> continue" \
 		"eom -> continue" \
 		"  add header X-Callout-Verify: sender=verified (accepted); header_sender=failed (No verifiable sender address in message headers)" \
 		"quit -> sent")" \
