@@ -36,6 +36,8 @@
  */
 #include "config.h"
 
+#include <sys/queue.h>
+
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -53,7 +55,7 @@
 
 typedef struct lru_node {
 	struct lru_node *chain;		/* hash bucket */
-	struct lru_node *prev, *next;	/* recency, head is newest */
+	TAILQ_ENTRY(lru_node) link;	/* recency, first is newest */
 	uint64_t hash;
 	size_t len;
 	unsigned char *val;
@@ -67,7 +69,7 @@ struct cv_cache {
 	pthread_mutex_t store_lock;	/* cv_cache_store, the sweep */
 	lru_node **buckets;
 	size_t nbuckets, count, max;
-	lru_node *head, *tail;
+	TAILQ_HEAD(lru_list, lru_node) lru;
 	atomic_uint_least64_t hits, misses, stores, errors;
 	atomic_bool bad_warned;
 	unsigned sweep_countdown;	/* under store_lock */
@@ -124,32 +126,6 @@ lru_find(cv_cache *c, const char *key, uint64_t h)
 }
 
 static void
-lru_list_remove(cv_cache *c, lru_node *n)
-{
-	if (n->prev != NULL)
-		n->prev->next = n->next;
-	else
-		c->head = n->next;
-	if (n->next != NULL)
-		n->next->prev = n->prev;
-	else
-		c->tail = n->prev;
-	n->prev = n->next = NULL;
-}
-
-static void
-lru_list_push(cv_cache *c, lru_node *n)
-{
-	n->prev = NULL;
-	n->next = c->head;
-	if (c->head != NULL)
-		c->head->prev = n;
-	c->head = n;
-	if (c->tail == NULL)
-		c->tail = n;
-}
-
-static void
 lru_unlink(cv_cache *c, lru_node *n)
 {
 	lru_node **pp = &c->buckets[n->hash & (c->nbuckets - 1)];
@@ -157,7 +133,7 @@ lru_unlink(cv_cache *c, lru_node *n)
 	while (*pp != n)
 		pp = &(*pp)->chain;
 	*pp = n->chain;
-	lru_list_remove(c, n);
+	TAILQ_REMOVE(&c->lru, n, link);
 	c->count--;
 	free(n->val);
 	free(n);
@@ -171,8 +147,8 @@ lru_get(cv_cache *c, const char *key, unsigned char *buf, size_t size,
 
 	if (n == NULL || n->len > size)
 		return false;
-	lru_list_remove(c, n);
-	lru_list_push(c, n);
+	TAILQ_REMOVE(&c->lru, n, link);
+	TAILQ_INSERT_HEAD(&c->lru, n, link);
 	memcpy(buf, n->val, n->len);
 	*len_r = n->len;
 	return true;
@@ -191,7 +167,7 @@ lru_put(cv_cache *c, const char *key, const unsigned char *val, size_t len)
 	memcpy(copy, val, len);
 	if (n != NULL) {
 		free(n->val);
-		lru_list_remove(c, n);
+		TAILQ_REMOVE(&c->lru, n, link);
 	} else {
 		n = malloc(sizeof(*n) + klen + 1);
 		if (n == NULL) {
@@ -206,9 +182,9 @@ lru_put(cv_cache *c, const char *key, const unsigned char *val, size_t len)
 	}
 	n->val = copy;
 	n->len = len;
-	lru_list_push(c, n);
-	while (c->count > c->max && c->tail != NULL)
-		lru_unlink(c, c->tail);
+	TAILQ_INSERT_HEAD(&c->lru, n, link);
+	while (c->count > c->max && !TAILQ_EMPTY(&c->lru))
+		lru_unlink(c, TAILQ_LAST(&c->lru, lru_list));
 }
 
 static bool
@@ -328,6 +304,7 @@ cache_new_sized(const cv_cache_params *p, size_t map_initial,
 	c->p.lmdb_path = NULL;	/* not owned; used only here */
 	c->max = p->memory_entries > 0 ? p->memory_entries :
 	    CACHE_MEMORY_DEFAULT;
+	TAILQ_INIT(&c->lru);
 	for (c->nbuckets = 16; c->nbuckets < c->max && c->nbuckets < (1u << 24);
 	    c->nbuckets <<= 1)
 		;
@@ -373,8 +350,8 @@ cv_cache_free(cv_cache **cache_p)
 	*cache_p = NULL;
 	if (c->store != NULL)
 		c->store->close(c->store);
-	while (c->tail != NULL)
-		lru_unlink(c, c->tail);
+	while (!TAILQ_EMPTY(&c->lru))
+		lru_unlink(c, TAILQ_LAST(&c->lru, lru_list));
 	(void)pthread_mutex_destroy(&c->lock);
 	(void)pthread_mutex_destroy(&c->store_lock);
 	free(c->buckets);
@@ -697,8 +674,11 @@ found_collect(cv_cache *c, const cache_select *sel, found_list *l)
 	memset(l, 0, sizeof(*l));
 	l->sel = sel;
 	(void)pthread_mutex_lock(&c->lock);
-	for (n = c->head; n != NULL && !l->oom; n = n->next)
+	TAILQ_FOREACH(n, &c->lru, link) {
+		if (l->oom)
+			break;
 		(void)found_add(l, n->key, n->val, n->len);
+	}
 	(void)pthread_mutex_unlock(&c->lock);
 	for (i = 0; i < l->n; i++)
 		l->v[i].level = 0;

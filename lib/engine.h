@@ -7,6 +7,8 @@
 #ifndef CV_ENGINE_H
 #define CV_ENGINE_H
 
+#include <sys/queue.h>
+
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -22,7 +24,7 @@ typedef struct eng_domain {
 	double tokens;			/* rate bucket, if a rate is set */
 	int64_t refill_ms;		/* when tokens were last topped up */
 	struct eng_domain *hnext;	/* hash chain */
-	struct eng_domain *lprev, *lnext;	/* LRU, head most recent */
+	TAILQ_ENTRY(eng_domain) link;	/* LRU, first most recent */
 } eng_domain;
 
 /* Connections open to one MX address. */
@@ -38,7 +40,7 @@ typedef struct eng_limits {
 	size_t ndomains;
 	size_t nbuckets;		/* power of two */
 	eng_domain **buckets;
-	eng_domain *lru_head, *lru_tail;
+	TAILQ_HEAD(eng_lru, eng_domain) lru;
 	eng_ip *ips;			/* one slot per worker */
 	size_t nips;
 } eng_limits;

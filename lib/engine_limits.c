@@ -44,6 +44,7 @@ limits_init(eng_limits *l, unsigned rate, unsigned mx_cap,
 	l->rate = rate;
 	l->mx_cap = mx_cap;
 	l->max_domains = max_domains > 0 ? max_domains : 1;
+	TAILQ_INIT(&l->lru);
 	l->nbuckets = 64;
 	while (l->nbuckets < l->max_domains && l->nbuckets < (1u << 20))
 		l->nbuckets <<= 1;
@@ -60,41 +61,16 @@ limits_init(eng_limits *l, unsigned rate, unsigned mx_cap,
 void
 limits_destroy(eng_limits *l)
 {
-	eng_domain *d, *next;
+	eng_domain *d;
 
-	for (d = l->lru_head; d != NULL; d = next) {
-		next = d->lnext;
+	/* a table that never got through limits_init() is all zero */
+	while ((d = TAILQ_FIRST(&l->lru)) != NULL) {
+		TAILQ_REMOVE(&l->lru, d, link);
 		free(d);
 	}
 	free(l->buckets);
 	free(l->ips);
 	memset(l, 0, sizeof(*l));
-}
-
-static void
-lru_unlink(eng_limits *l, eng_domain *d)
-{
-	if (d->lprev != NULL)
-		d->lprev->lnext = d->lnext;
-	else
-		l->lru_head = d->lnext;
-	if (d->lnext != NULL)
-		d->lnext->lprev = d->lprev;
-	else
-		l->lru_tail = d->lprev;
-	d->lprev = d->lnext = NULL;
-}
-
-static void
-lru_push(eng_limits *l, eng_domain *d)
-{
-	d->lprev = NULL;
-	d->lnext = l->lru_head;
-	if (l->lru_head != NULL)
-		l->lru_head->lprev = d;
-	l->lru_head = d;
-	if (l->lru_tail == NULL)
-		l->lru_tail = d;
 }
 
 static void
@@ -107,7 +83,7 @@ limits_remove(eng_limits *l, eng_domain *d)
 		pp = &(*pp)->hnext;
 	if (*pp == d)
 		*pp = d->hnext;
-	lru_unlink(l, d);
+	TAILQ_REMOVE(&l->lru, d, link);
 	l->ndomains--;
 	free(d);
 }
@@ -118,7 +94,7 @@ limits_evict(eng_limits *l)
 {
 	eng_domain *d;
 
-	for (d = l->lru_tail; d != NULL; d = d->lprev)
+	TAILQ_FOREACH_REVERSE(d, &l->lru, eng_lru, link)
 		if (d->running == 0 && d->queued == 0) {
 			limits_remove(l, d);
 			return true;
@@ -134,8 +110,8 @@ limits_domain(eng_limits *l, const char *domain, int64_t now)
 
 	for (d = l->buckets[b]; d != NULL; d = d->hnext)
 		if (strcmp(d->name, domain) == 0) {
-			lru_unlink(l, d);
-			lru_push(l, d);
+			TAILQ_REMOVE(&l->lru, d, link);
+			TAILQ_INSERT_HEAD(&l->lru, d, link);
 			return d;
 		}
 	if (l->ndomains >= l->max_domains && !limits_evict(l))
@@ -148,7 +124,7 @@ limits_domain(eng_limits *l, const char *domain, int64_t now)
 	d->refill_ms = now;
 	d->hnext = l->buckets[b];
 	l->buckets[b] = d;
-	lru_push(l, d);
+	TAILQ_INSERT_HEAD(&l->lru, d, link);
 	l->ndomains++;
 	return d;
 }
