@@ -116,31 +116,17 @@ milter_default_action = tempfail
 milter_connect_timeout = 10s
 milter_command_timeout = 30s
 EOF
-cat >"$PF/etc/master.cf" <<EOF
+{
+	cat <<EOF
 # service type  private unpriv  chroot  wakeup  maxproc command
 smtp      inet  n       -       n       -       -       smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-local     unix  -       n       n       -       -       local
-smtp      unix  -       -       n       -       -       smtp
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+	en_postfix_services
+	cat <<EOF
 filedrop  unix  -       n       n       -       -       pipe
   flags=R user=nobody argv=$T/deliver.sh \${user}
 EOF
+} >"$PF/etc/master.cf"
 en_exec postfix -c "$PF/etc" check >"$PF/check.log" 2>&1 ||
 	tl_bail "postfix check failed: $(cat "$PF/check.log")"
 # in the foreground (-d), a session leader (setsid, which does not fork

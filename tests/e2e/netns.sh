@@ -273,6 +273,33 @@ s.close()' "$1" "$2" >/dev/null 2>&1
 # en_deliver_script FILE DIR: a delivery program for the MTA's local
 # mailer: "FILE LOCAL" writes the message read from stdin to a new file
 # DIR/LOCAL.<time>.<pid> (written as a hidden file, then renamed).
+# en_postfix_services: the master.cf lines of a private Postfix instance
+# besides its smtpd listeners, which the e2e test and the benchmark
+# write with any transport of their own; nothing is chrooted.
+en_postfix_services() {
+	cat <<'EOF'
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+smtp      unix  -       -       n       -       -       smtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+}
+
 en_deliver_script() {
 	cat >"$1" <<EOF2
 #!/bin/sh
