@@ -2,12 +2,17 @@
  * session.c - the milter callbacks of callout-milter.
  *
  *   connect  client address and PTR name -> host exemptions
- *   envfrom  parse the sender; null sender, AUTH, sender exemptions
+ *   envfrom  parse the sender; null sender, AUTH, sender exemptions; SPF
  *   envrcpt  recipient exemptions; else the sender's verdict (bounded
  *            wait) -> 550 / 451 / continue, per recipient
  *   header   keep Sender, Resent-Sender, Reply-To, From, Resent-From
  *   eoh      header_sender check -> 550 / 451 / continue
- *   eom      X-Callout-Verify: header in tag mode
+ *   eom      Received-SPF; X-Callout-Verify: header in tag mode
+ *
+ * The sender is probed at the first recipient that is not exempt, not at
+ * MAIL FROM as DESIGN.md section 2 sketches: mail only for postmaster@ or
+ * abuse@ then costs the sender's server nothing, and the engine serves
+ * the answer from its cache or from a probe already running anyway.
  *
  * State lives behind smfi_setpriv (callbacks of one connection may run on
  * different threads).  A session keeps the runtime (config + verifier)
