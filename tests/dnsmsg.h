@@ -1,7 +1,7 @@
 /*
- * dnsmsg.h - a small DNS message builder and a fake zone for the DNS
- * tests: the query hook of test-dns.c and the loopback UDP server of
- * test-dns-server.c answer from the same table.
+ * dnsmsg.h - a small DNS message builder, a question parser and a fake
+ * zone for the DNS tests: the query hook of test-dns.c and the loopback
+ * UDP servers of test-dns-server.c and test-spf-pool.c answer from it.
  *
  * The zone behaves like a recursive resolver: it follows CNAMEs inside
  * one answer (unless nofollow), says NXDOMAIN for names with no record
@@ -29,6 +29,38 @@ typedef struct dmsg {
 	size_t len;
 	unsigned ancount;
 } dmsg;
+
+/*
+ * The one question of a query (the test servers' side): its name,
+ * without the final dot, into name[size], and its type.  Returns 0, or
+ * -1 for anything but exactly one well-formed question (no compression
+ * in a question, labels of 63 octets at most).
+ */
+static inline int
+dmsg_question(const unsigned char *q, size_t len, char *name, size_t size,
+	      int *type_r)
+{
+	size_t off = 12, out = 0;
+
+	if (len < 12 || q[4] != 0 || q[5] != 1 || size == 0)
+		return -1;
+	while (off < len && q[off] != 0) {
+		size_t l = q[off];
+
+		if (l > 63 || off + 1 + l >= len || out + l + 2 > size)
+			return -1;
+		if (out > 0)
+			name[out++] = '.';
+		memcpy(name + out, q + off + 1, l);
+		out += l;
+		off += 1 + l;
+	}
+	if (off + 5 > len)
+		return -1;
+	name[out] = '\0';
+	*type_r = q[off + 1] << 8 | q[off + 2];
+	return 0;
+}
 
 static inline void
 dmsg_put(dmsg *m, const void *p, size_t n)

@@ -55,32 +55,6 @@ static server srv = {.fd = {-1, -1}};
 static cv_netlist *docs;
 
 /* Read the question of a query: name (dotted) and type; -1 if bad. */
-static int
-query_parse(const unsigned char *q, size_t len, char *name, size_t size,
-	    int *type_r)
-{
-	size_t off = 12, out = 0;
-
-	if (len < 12 || q[4] != 0 || q[5] == 0)
-		return -1;
-	while (off < len && q[off] != 0) {
-		size_t l = q[off];
-
-		if (l > 63 || off + 1 + l >= len || out + l + 2 > size)
-			return -1;
-		if (out > 0)
-			name[out++] = '.';
-		memcpy(name + out, q + off + 1, l);
-		out += l;
-		off += 1 + l;
-	}
-	if (off + 5 > len)
-		return -1;
-	name[out] = '\0';
-	*type_r = q[off + 1] << 8 | q[off + 2];
-	return 0;
-}
-
 static void
 server_answer(int i)
 {
@@ -94,7 +68,7 @@ server_answer(int i)
 
 	n = recvfrom(srv.fd[i], q, sizeof(q), MSG_DONTWAIT,
 		     (struct sockaddr *)&from, &fromlen);
-	if (n <= 0 || query_parse(q, (size_t)n, name, sizeof(name), &type) < 0)
+	if (n <= 0 || dmsg_question(q, (size_t)n, name, sizeof(name), &type) < 0)
 		return;
 	srv.queries[i]++;
 	if (zone_answer(&the_zone, (unsigned)(q[0] << 8 | q[1]), name, type,

@@ -72,32 +72,6 @@ typedef struct server {
 
 static server srv = {.fd = -1};
 
-static int
-query_parse(const unsigned char *q, size_t len, char *name, size_t size,
-	    int *type_r)
-{
-	size_t off = 12, out = 0;
-
-	if (len < 12 || q[4] != 0 || q[5] != 1)
-		return -1;
-	while (off < len && q[off] != 0) {
-		size_t l = q[off];
-
-		if (l > 63 || off + 1 + l >= len || out + l + 2 > size)
-			return -1;
-		if (out > 0)
-			name[out++] = '.';
-		memcpy(name + out, q + off + 1, l);
-		out += l;
-		off += 1 + l;
-	}
-	if (off + 5 > len)
-		return -1;
-	name[out] = '\0';
-	*type_r = q[off + 1] << 8 | q[off + 2];
-	return 0;
-}
-
 /* Build the answer; its delay in ms. */
 static int
 zone_build(unsigned id, const char *name, int type, dmsg *m)
@@ -139,7 +113,7 @@ server_read(void)
 
 	n = recvfrom(srv.fd, q, sizeof(q), MSG_DONTWAIT,
 		     (struct sockaddr *)&from, &fromlen);
-	if (n <= 0 || query_parse(q, (size_t)n, name, sizeof(name), &type) < 0)
+	if (n <= 0 || dmsg_question(q, (size_t)n, name, sizeof(name), &type) < 0)
 		return;
 	delay = zone_build((unsigned)(q[0] << 8 | q[1]), name, type, &m);
 	if (strcasecmp(name, "slow.example") == 0)
