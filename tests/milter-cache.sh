@@ -47,8 +47,9 @@ mt_stop
 # ---- a cache file that cannot be made: warning, verification works
 mt_conf nodir "Cache lmdb:$T/no/such/dir/cache.mdb"
 mt_daemon nodir
-tl_like "$(mt_mask <"$MT_LOG")" "cache" \
-	"unusable cache location: a warning names the cache"
+tl_like "$(mt_mask <"$MT_LOG")" \
+	"^cache $T/no/such/dir/cache.mdb: .*the cache is kept in memory only" \
+	"unusable cache location: a warning names the file, memory only"
 rcpt_one good2@ok.test
 tl_is "$MT_CONNS" 1 "unusable cache location: the sender is probed"
 tl_like "$MT_OUT" "rcpt <user@example.net> -> continue" \
@@ -62,8 +63,9 @@ mt_stop
 head -c 65536 /dev/urandom >"$T/corrupt.mdb"
 mt_conf corrupt "Cache lmdb:$T/corrupt.mdb"
 mt_daemon corrupt
-tl_like "$(mt_mask <"$MT_LOG")" "cache" \
-	"corrupt cache file: a warning names the cache"
+tl_like "$(mt_mask <"$MT_LOG")" \
+	"^cache $T/corrupt.mdb: the file is damaged.*kept in memory only" \
+	"corrupt cache file: a warning names the file, memory only"
 rcpt_one good3@ok.test
 tl_is "$MT_CONNS" 1 "corrupt cache file: the sender is probed"
 tl_like "$MT_OUT" "rcpt <user@example.net> -> continue" \
